@@ -127,9 +127,11 @@ def parse_options(tokens: list[str], into: dict[str, Any]) -> None:
             token, inline = token.split("=", 1)
         spec, negated = _lookup(token)
         if spec.kind in ("flag", "bool"):
-            if inline is not None:
-                raise VideoUsageError(f"--{spec.name} is a switch and takes no value (got {inline!r})")
             value: Any = not negated
+            if inline is not None:  # --prompt_extend=false, as the API field would be written
+                if spec.kind != "bool" or negated or inline.lower() not in ("true", "false"):
+                    raise VideoUsageError(f"--{spec.name} is a switch and takes no value (got {inline!r})")
+                value = inline.lower() == "true"
             i += 1
         else:
             if inline is None:
@@ -194,6 +196,23 @@ def parse_cell(line: str, cell: str | None) -> ParsedCell:
             raise VideoUsageError("the prompt is given twice: as --prompt and in the cell body; keep one")
         parsed.prompt = prompt_option
     return parsed
+
+
+def options_from_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments of the Python API (``negative_prompt="blur"``) -> cell options."""
+    tokens: list[str] = []
+    for key, value in kwargs.items():
+        spec, _ = _lookup("--" + key)
+        if spec.kind == "bool" and value is not None:
+            tokens.append(f"--{spec.name}" if value else f"--no-{spec.name}")
+        elif spec.kind == "flag" and value:
+            tokens.append(f"--{spec.name}")
+        elif spec.kind not in ("flag", "bool"):
+            for item in (value if isinstance(value, (list, tuple)) else [value]):
+                tokens += [f"--{spec.name}", str(item)]
+    options: dict[str, Any] = {}
+    parse_options(tokens, options)
+    return options
 
 
 def usage_text(magic: str) -> str:
