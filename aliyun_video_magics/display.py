@@ -168,8 +168,13 @@ class WidgetReporter:
         self.button.on_click(lambda _button: self._request_cancel())
         self.box = _ProgressBox(self, [self.status, self.bar, self.button, self.details])
         self._pump = _EventPump()
-        self._render()
-        self.handle = display(self.box, display_id=True)
+        self._display = display
+        self.handle: Any = None  # shown on first news, so a refused request leaves no empty bar
+
+    def _show(self) -> None:
+        if self.handle is None:
+            self._render()
+            self.handle = self._display(self.box, display_id=True)
 
     def _request_cancel(self) -> None:
         self._cancel = True
@@ -189,6 +194,7 @@ class WidgetReporter:
         self.details.value = html.escape(rest) + "".join(f"<br>{html.escape(n)}" for n in state.notes)
 
     def _refresh(self, force: bool = False) -> None:
+        self._show()
         self._render()
         now = time.monotonic()
         if force or now - self._last_refresh >= self.REFRESH_SECONDS:
@@ -215,6 +221,7 @@ class WidgetReporter:
     def finished(self, status: str, text: str) -> None:
         from IPython.display import HTML
 
+        self._show()
         self.state.status = status
         self.state.elapsed = max(self.state.elapsed, time.monotonic() - self.state.started)
         self.box.close()
