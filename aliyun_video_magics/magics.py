@@ -10,7 +10,7 @@ from __future__ import annotations
 import shlex
 from typing import Any, Callable
 
-from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
 from IPython.display import display
 from traitlets import Dict, Float, Unicode
 
@@ -35,7 +35,11 @@ VIDEO_HELP = """%video SUBCOMMAND
 
 @magics_class
 class VideoMagics(Magics):
-    """%%vidu, %%kling, %%wan and %video."""
+    """%%vidu, %%kling, %%wan and %video.
+
+    The three generation magics also work as line magics (``%vidu --help``, or a one-liner
+    with ``--prompt "..."``), because IPython refuses a cell magic with an empty body.
+    """
 
     output_dir = Unicode("", help="Folder for videos; empty: $OUTPUT_DIR or ./output, then <magic>/videos").tag(config=True)
     embed_max_mb = Float(20.0, help="Embed videos up to this size (MB) so saved notebooks play anywhere").tag(config=True)
@@ -72,18 +76,18 @@ class VideoMagics(Magics):
         return result
 
     @no_var_expand
-    @cell_magic
-    def vidu(self, line: str, cell: str) -> Any:
+    @line_cell_magic
+    def vidu(self, line: str, cell: str | None = None) -> Any:
         return self._generate("vidu", line, cell)
 
     @no_var_expand
-    @cell_magic
-    def kling(self, line: str, cell: str) -> Any:
+    @line_cell_magic
+    def kling(self, line: str, cell: str | None = None) -> Any:
         return self._generate("kling", line, cell)
 
     @no_var_expand
-    @cell_magic
-    def wan(self, line: str, cell: str) -> Any:
+    @line_cell_magic
+    def wan(self, line: str, cell: str | None = None) -> Any:
         return self._generate("wan", line, cell)
 
     @line_magic
