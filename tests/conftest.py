@@ -13,15 +13,18 @@ from aliyun_video_magics.run import Settings
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test may read the developer's key, journal or config, nor reach the real service."""
+def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may read the developer's key, journal or config, nor reach the real service.
+
+    The stand-in home lives outside ``tmp_path`` so tests that inspect ``tmp_path`` see only their own files.
+    """
     for name in ("DASHSCOPE_API_KEY", "DASHSCOPE_API_KEY_FILE_PATH", "DASHSCOPE_HTTP_BASE_URL",
                  "DASHSCOPE_BASE_URL", "OUTPUT_DIR"):
         monkeypatch.delenv(name, raising=False)
-    (tmp_path / "home").mkdir()
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("ALIYUN_VIDEO_MAGICS_JOURNAL", str(tmp_path / "journal.sqlite3"))
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("ALIYUN_VIDEO_MAGICS_JOURNAL", str(home / "journal.sqlite3"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "xdg"))
 
 
 @pytest.fixture
