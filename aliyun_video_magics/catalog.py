@@ -84,6 +84,7 @@ class ModelSpec:
     regions: tuple[str, ...]
     durations: tuple[int, int]  # inclusive range in seconds
     default_duration: int
+    duration_choices: tuple[int, ...] = ()  # when only some values in the range are allowed
     resolutions: tuple[str, ...] = ()
     size_table: Mapping[str, Mapping[str, str]] | None = None  # resolution -> ratio -> W*H
     ratios: tuple[str, ...] = ()  # values for a ratio field (Kling aspect_ratio, Wan 2.7 ratio)
@@ -265,9 +266,9 @@ MODELS: tuple[ModelSpec, ...] = (
     _wan_legacy("wan2.6-t2v-us", "t2v", regions=US_ONLY, resolutions=("720P", "1080P"),
                 size_table=_tiers(WAN_T2V_SIZES, "720P", "1080P"), rank=26, media=T2V_AUDIO_TRACK,
                 **_WAN26_COMMON),
-    _wan_legacy("wan2.5-t2v-preview", "t2v", durations=(5, 10), resolutions=("480P", "720P", "1080P"),
-                size_table=WAN_T2V_SIZES, audio="dub", prompt_max=2000, rank=25, fps=24, media=T2V_AUDIO_TRACK,
-                uncertain="duration is 5 or 10 only; checked as a range"),
+    _wan_legacy("wan2.5-t2v-preview", "t2v", durations=(5, 10), duration_choices=(5, 10),
+                resolutions=("480P", "720P", "1080P"), size_table=WAN_T2V_SIZES, audio="dub", prompt_max=2000,
+                rank=25, fps=24, media=T2V_AUDIO_TRACK),
     _wan_legacy("wan2.2-t2v-plus", "t2v", resolutions=("480P", "1080P"),
                 size_table=_tiers(WAN_T2V_SIZES, "480P", "1080P"), prompt_max=800, rank=22, fps=30),
     _wan_legacy("wan2.2-t2v-flash", "t2v", resolutions=("480P", "1080P"),

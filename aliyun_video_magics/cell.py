@@ -103,6 +103,17 @@ def _lookup(token: str) -> tuple[OptionSpec, bool]:
     raise VideoUsageError(f"unknown option {token!r}{hint}")
 
 
+def _is_option(token: str) -> bool:
+    """A token that names a known option, so it cannot be the previous option's value."""
+    if not token.startswith("-"):
+        return False
+    try:
+        _lookup(token.split("=", 1)[0])
+    except VideoUsageError:
+        return False
+    return True
+
+
 def _convert(spec: OptionSpec, raw: str) -> Any:
     if spec.kind == "int":
         try:
@@ -135,7 +146,7 @@ def parse_options(tokens: list[str], into: dict[str, Any]) -> None:
             i += 1
         else:
             if inline is None:
-                if i + 1 >= len(tokens):
+                if i + 1 >= len(tokens) or _is_option(tokens[i + 1]):
                     raise VideoUsageError(f"--{spec.name} needs a value ({spec.metavar or 'VALUE'})")
                 inline = tokens[i + 1]
                 i += 2
@@ -161,11 +172,16 @@ def _unescape(line: str) -> str:
     return line[1:] if line.startswith("\\--") else line
 
 
+def _body_lines(cell: str) -> list[str]:
+    """Split on newlines only: other Unicode line breaks belong to the prompt, verbatim."""
+    return [line[:-1] if line.endswith("\r") else line for line in cell.split("\n")]
+
+
 def parse_cell(line: str, cell: str | None) -> ParsedCell:
     """Split a magic line and cell body into options, prompt and storyboard shots."""
     parsed = ParsedCell()
     parse_options(_split(line), parsed.options)
-    lines = (cell or "").splitlines()
+    lines = _body_lines(cell or "")
     start = 0
     while start < len(lines):
         stripped = lines[start].strip()
@@ -176,20 +192,21 @@ def parse_cell(line: str, cell: str | None) -> ParsedCell:
             start += 1
         else:
             break
-    body = [_unescape(text) for text in lines[start:]]
+    body = lines[start:]
     if any(text.strip() == SHOT_SEPARATOR for text in body):
-        shots, current = [], []
+        shots: list[str] = []
+        current: list[str] = []
         for text in body:
             if text.strip() == SHOT_SEPARATOR:
                 shots.append("\n".join(current).strip())
                 current = []
             else:
-                current.append(text)
+                current.append(_unescape(text))
         shots.append("\n".join(current).strip())
         parsed.shots = shots
-        parsed.prompt = "\n".join(text for text in body if text.strip() != SHOT_SEPARATOR).strip()
+        parsed.prompt = "\n".join(_unescape(t) for t in body if t.strip() != SHOT_SEPARATOR).strip()
     else:
-        parsed.prompt = "\n".join(body).strip()
+        parsed.prompt = "\n".join(_unescape(t) for t in body).strip()
     prompt_option = parsed.options.pop("prompt", None)
     if prompt_option is not None:
         if parsed.prompt:

@@ -95,3 +95,7 @@ class DownloadError(DashScopeError):
 
 class ResultExpiredError(DownloadError):
     """The signed result URL has expired (OSS answers 403); the video can no longer be fetched."""
+
+
+class NetworkError(DashScopeError):
+    """No usable answer: the connection failed, dropped or timed out (after retries where allowed)."""

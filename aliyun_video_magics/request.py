@@ -172,17 +172,21 @@ def _collect_media(options: Mapping[str, Any]) -> list[MediaInput]:
         media.append(MediaInput("video", options["video"], "--video"))
     if options.get("driving-audio") is not None:
         media.append(MediaInput("audio", options["driving-audio"], "--driving-audio"))
-    for item in media:
-        _check_source(item)
-    return media
+    return [_checked_source(item) for item in media]
 
 
-def _check_source(item: MediaInput) -> None:
+def _checked_source(item: MediaInput) -> MediaInput:
+    """A local path must be an existing file; ``~`` is expanded once, here, for every later use."""
     if not item.is_local:
-        return
-    path = Path(item.source).expanduser()
-    if not path.is_file():
-        raise _fail(f"{item.option} {item.source!r}: no such file. Give a local file, an http(s) URL or an oss:// URL")
+        return item
+    problem = "no such file"
+    try:
+        path = Path(item.source).expanduser()
+        if path.is_file():
+            return MediaInput(item.role, str(path), item.option)
+    except (OSError, RuntimeError) as exc:  # unknown ~user, a name too long for the file system
+        problem = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a usable path"
+    raise _fail(f"{item.option} {item.source!r}: {problem}. Give a local file, an http(s) URL or an oss:// URL")
 
 
 def _roles(media: Iterable[MediaInput]) -> set[str]:
@@ -228,6 +232,9 @@ def resolve_model(magic: str, name: str | None, media: list[MediaInput], region:
             notes.append(f"the configured default {default!r} does not fit this cell; chose automatically")
     if name is None:
         candidates = [m for m in own if _fits(m, mode, roles, region)]
+        elsewhere = sorted({r for m in own if m.mode == mode for r in m.regions})
+        if not candidates and region not in elsewhere and elsewhere:
+            raise _fail(f"--region {region}: {magic} {mode} models are available in {_one_of(elsewhere)} only")
         if not candidates:
             raise _fail(f"no {magic} model takes {_describe_roles(roles) or 'text only'} in region {region}; "
                         f"models: {_names(own)}")
@@ -350,6 +357,8 @@ def _storyboard(model: ModelSpec, parsed: ParsedCell, options: Mapping[str, Any]
                     "(customize takes the shots separated by --- lines)")
     fields: dict[str, Any] = {"multi_shot": True, "shot_type": shot_type}
     if shot_type == "intelligence":
+        if not parsed.prompt:
+            raise _fail("--shot-type intelligence needs a prompt: Kling splits it into shots itself")
         if parsed.shots:
             raise _fail("--shot-type intelligence splits one prompt by itself; remove the --- lines "
                         "or use --shot-type customize")
@@ -414,6 +423,9 @@ def build_request(magic: str, parsed: ParsedCell, *, region: str = "cn-beijing",
         if model.magic == "kling" and _roles(media) & {"ref_video", "video"}:
             hi = VIDEO_REF_MAX_SECONDS
         _check_range("duration", duration, lo, hi, model, " seconds")
+        if model.duration_choices and duration not in model.duration_choices:
+            raise _fail(f"--duration {duration}: {model.name} allows "
+                        f"{_one_of(str(d) for d in model.duration_choices)} seconds")
 
     resolution = options.get("resolution")
     if resolution is not None and resolution not in model.resolutions:
