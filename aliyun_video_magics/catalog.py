@@ -184,6 +184,17 @@ def _vidu(tier: str, mode: str, suffix: str, **rules: object) -> ModelSpec:
     return ModelSpec(**base)  # type: ignore[arg-type]
 
 
+def _kling(name: str, short: str, media: tuple[MediaRule, ...], slots: Mapping[str, str], rank: int) -> ModelSpec:
+    """Kling v3 rows differ only in the media they take (the omni model adds references and editing)."""
+    return ModelSpec(
+        name=name, magic="kling", mode="kling", protocol="media", regions=BEIJING, durations=(3, 15),
+        default_duration=5, resolutions=("720P", "1080P"), ratios=("16:9", "9:16", "1:1"),
+        ratio_field="aspect_ratio", audio="flag", prompt_max=2500, negative_max=2500, media=media,
+        media_types=KLING_MEDIA, slots=slots, short=short, rank=rank, storyboard=True,
+        uncertain="negative prompt limit (not documented; assumed as the prompt's)",
+    )
+
+
 def _wan_legacy(name: str, mode: str, **rules: object) -> ModelSpec:
     base: dict[str, object] = dict(
         name=name,
@@ -230,20 +241,8 @@ MODELS: tuple[ModelSpec, ...] = (
     _vidu("q2-pro", "reference", "reference2video", size_table=VIDU_REF_SIZES, rank=3, slots=VIDU_REF_SLOTS,
           media=(_combo("1-4 images + 0-2 videos", image=(1, 4), video=(0, 2)),), media_types=VIDU_REF_MEDIA),
     # ---- Kling v3 (Beijing; seed 002) ----
-    ModelSpec(
-        name="kling/kling-v3-video-generation", magic="kling", mode="kling", protocol="media",
-        regions=BEIJING, durations=(3, 15), default_duration=5, resolutions=("720P", "1080P"),
-        ratios=("16:9", "9:16", "1:1"), ratio_field="aspect_ratio", audio="flag", prompt_max=2500,
-        negative_max=2500, media=KLING_STANDARD_COMBOS, media_types=KLING_MEDIA, slots=KLING_STANDARD_SLOTS, short="v3", rank=1,
-        storyboard=True, uncertain="negative prompt limit (not documented; assumed as the prompt's)",
-    ),
-    ModelSpec(
-        name="kling/kling-v3-omni-video-generation", magic="kling", mode="kling", protocol="media",
-        regions=BEIJING, durations=(3, 15), default_duration=5, resolutions=("720P", "1080P"),
-        ratios=("16:9", "9:16", "1:1"), ratio_field="aspect_ratio", audio="flag", prompt_max=2500,
-        negative_max=2500, media=KLING_OMNI_COMBOS, media_types=KLING_MEDIA, slots=KLING_OMNI_SLOTS, short="v3-omni", rank=0,
-        storyboard=True, uncertain="negative prompt limit (not documented; assumed as the prompt's)",
-    ),
+    _kling("kling/kling-v3-video-generation", "v3", KLING_STANDARD_COMBOS, KLING_STANDARD_SLOTS, rank=1),
+    _kling("kling/kling-v3-omni-video-generation", "v3-omni", KLING_OMNI_COMBOS, KLING_OMNI_SLOTS, rank=0),
     # ---- Wan 2.7, new protocol (Beijing and Singapore; seed 004, API reference §12.5) ----
     ModelSpec(
         name="wan2.7-i2v", magic="wan", mode="i2v", protocol="media", regions=BEIJING_SINGAPORE,
