@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import os
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -109,6 +110,9 @@ def _error_fields(response: requests.Response) -> tuple[str, str, str | None]:
         code = str(body.get("code") or "Unknown")
         message = str(body.get("message") or text[:ERROR_TEXT_LIMIT])
         request_id = body.get("request_id")
+    elif (xml_code := re.search(r"<Code>([^<]+)</Code>", text)) is not None:  # OSS answers in XML
+        xml_message = re.search(r"<Message>([^<]*)</Message>", text)
+        code, message, request_id = xml_code[1], xml_message[1] if xml_message else "", None
     else:
         code, message, request_id = "Unknown", text[:ERROR_TEXT_LIMIT], None
     message = message or f"HTTP {response.status_code} {response.reason}"

@@ -9,11 +9,11 @@ never shows a frozen 0% bar. Outside a kernel, status changes are printed as lin
 
 from __future__ import annotations
 
-import asyncio
 import html
 import json
 import shlex
 import sys
+import threading
 import time
 from typing import Any, Protocol
 
@@ -58,12 +58,17 @@ class _State:
         return min(0.95, self.elapsed / self.estimate)
 
     def summary(self) -> str:
-        parts = [self.status, f"elapsed {_clock(self.elapsed)}"]
+        return " · ".join([self.status, *self.details()])
+
+    def details(self) -> list[str]:
+        """Elapsed, time left, model, task id: once there is a task to speak of."""
+        if not self.task_id:
+            return []
+        parts = [f"elapsed {_clock(self.elapsed)}"]
         if self.estimate and self.status in ("PENDING", "RUNNING"):
             left = self.estimate - self.elapsed
             parts.append(f"about {_clock(left)} left (estimate)" if left > 0 else "taking longer than estimated")
-        parts += [self.model, f"task {self.task_id}"]
-        return " · ".join(p for p in parts if p)
+        return parts + [self.model, f"task {self.task_id}"]
 
     def html(self, final_text: str = "") -> str:
         colour = STATUS_COLOURS.get(self.status, "#1565c0")
@@ -76,7 +81,7 @@ class _State:
         notes = "".join(f"<div>{html.escape(n)}</div>" for n in self.notes)
         text = f"<div>{html.escape(final_text)}</div>" if final_text else ""
         return (f"<div class='aliyun-video-progress'>{bar}<b style='color:{colour}'>{html.escape(self.status)}</b> "
-                f"{html.escape(self.summary().split(' · ', 1)[1] if ' · ' in self.summary() else '')}{text}{notes}</div>")
+                f"{html.escape(' · '.join(self.details()))}{text}{notes}</div>")
 
 
 class TextReporter:
@@ -116,35 +121,53 @@ class TextReporter:
         """Nothing to reset: text has no Cancel button."""
 
 
-class _EventPump:
-    """Lets widget clicks reach the kernel while the cell waits.
+class _ClickRoute:
+    """Delivers the Cancel button's clicks while the cell blocks the kernel's main thread.
 
-    The cell blocks the kernel's event loop; running that loop nested (nest_asyncio) for
-    the length of each wait lets ipykernel dispatch the Cancel button's comm message.
-    Where that is not possible the wait is a plain sleep and Ctrl-C still cancels.
+    ipykernel 7 can run kernel subshells, each on its own thread, and lets a comm say which
+    subshell its front-end messages go to. The button's comm is pointed at one subshell
+    created for this kernel, so its click handler runs there while the cell sleeps between
+    polls. The cell itself never runs the event loop, so cells queued behind it are left
+    alone. Where subshells are missing (older ipykernel), the button is hidden and Ctrl-C
+    (the stop button) cancels instead.
     """
 
-    def __init__(self) -> None:
-        self.loop: asyncio.AbstractEventLoop | None = None
-        try:
-            import nest_asyncio
+    subshell_id: str | None = None
 
-            loop = asyncio.get_event_loop()
-            if loop.is_running():
-                nest_asyncio.apply(loop)
-                self.loop = loop
-        except Exception:  # no loop, or a loop nest_asyncio cannot patch: plain sleeps
-            self.loop = None
+    @classmethod
+    def subshell(cls) -> str | None:
+        if cls.subshell_id is None:
+            try:
+                from IPython import get_ipython
 
-    def wait(self, seconds: float) -> None:
-        if self.loop is None:
-            time.sleep(seconds)
-            return
-        try:
-            self.loop.run_until_complete(asyncio.sleep(seconds))
-        except RuntimeError:
-            self.loop = None
-            time.sleep(seconds)
+                kernel = get_ipython().kernel
+                if not kernel._supports_kernel_subshells:
+                    return None
+                channel = kernel.shell_channel_thread
+                created: dict[str, str] = {}
+                ready = threading.Event()
+
+                def create() -> None:  # must run on the shell channel thread
+                    try:
+                        created["id"] = channel.manager._create_subshell()
+                    finally:
+                        ready.set()
+
+                channel.io_loop.add_callback(create)
+                if ready.wait(5.0):
+                    cls.subshell_id = created.get("id")
+            except Exception:  # no kernel, or an ipykernel without subshells
+                return None
+        return cls.subshell_id
+
+    @classmethod
+    def attach(cls, widget: Any) -> bool:
+        subshell = cls.subshell()
+        comm = getattr(widget, "comm", None)
+        if subshell is None or comm is None or not hasattr(comm, "_reply_subshell_for"):
+            return False
+        comm._reply_subshell_for = lambda _data, _default: subshell
+        return True
 
 
 class WidgetReporter:
@@ -162,12 +185,15 @@ class WidgetReporter:
         self.status = widgets.HTML()
         self.bar = widgets.FloatProgress(value=0.0, min=0.0, max=1.0, bar_style="info",
                                          layout=widgets.Layout(width="16em"))
-        self.details = widgets.HTML()
+        self.info = widgets.HTML()
         self.button = widgets.Button(description="Cancel", tooltip="Cancel while the task is PENDING",
                                      icon="stop", layout=widgets.Layout(width="8em"))
         self.button.on_click(lambda _button: self._request_cancel())
-        self.box = _ProgressBox(self, [self.status, self.bar, self.button, self.details])
-        self._pump = _EventPump()
+        children = [self.status, self.bar, self.button, self.info]
+        if not _ClickRoute.attach(self.button):
+            children.remove(self.button)
+            self.state.notes.append("To cancel while PENDING, interrupt the kernel (stop button).")
+        self.box = _ProgressBox(self, children)
         self._display = display
         self.handle: Any = None  # shown on first news, so a refused request leaves no empty bar
 
@@ -190,8 +216,8 @@ class WidgetReporter:
             self.bar.value, self.bar.bar_style = 1.0, "info"  # indeterminate: a full, pale bar
         else:
             self.bar.value, self.bar.bar_style = fraction, ""
-        rest = state.summary().split(" · ", 1)[1] if " · " in state.summary() else ""
-        self.details.value = html.escape(rest) + "".join(f"<br>{html.escape(n)}" for n in state.notes)
+        self.info.value = html.escape(" · ".join(state.details())) + "".join(
+            f"<br>{html.escape(n)}" for n in state.notes)
 
     def _refresh(self, force: bool = False) -> None:
         self._show()
@@ -233,7 +259,7 @@ class WidgetReporter:
             left = end - time.monotonic()
             if left <= 0:
                 return
-            self._pump.wait(min(0.25, left))
+            time.sleep(min(0.25, left))
 
     def cancel_requested(self) -> bool:
         return self._cancel

@@ -7,9 +7,11 @@ one-line ``UsageError``; a failed task as one short block with its ids.
 
 from __future__ import annotations
 
+import functools
 import shlex
 from typing import Any, Callable
 
+from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class, no_var_expand
 from IPython.display import display
 from traitlets import Dict, Float, Unicode
@@ -31,6 +33,19 @@ VIDEO_HELP = """%video SUBCOMMAND
   %video usage                     billable seconds per model, this session and all time
   %video emulator [stop]           rehearse without a key: start the built-in DashScope emulator
 """
+
+
+def _one_line_errors(method: Callable[..., Any]) -> Callable[..., Any]:
+    """IPython prints a bare ``UsageError`` as one line, but a subclass with a traceback."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except VideoUsageError as exc:
+            raise UsageError(str(exc)) from None
+
+    return wrapper
 
 
 @magics_class
@@ -60,6 +75,7 @@ class VideoMagics(Magics):
             max_billable_seconds=self.max_billable_seconds or None, journal_path=self.journal_path or None,
         )
 
+    @_one_line_errors
     def _generate(self, magic: str, line: str, cell: str | None) -> Any:
         if _wants_help(line):
             print(usage_text(magic))
@@ -91,6 +107,7 @@ class VideoMagics(Magics):
         return self._generate("wan", line, cell)
 
     @line_magic
+    @_one_line_errors
     def video(self, line: str) -> Any:
         try:
             words = shlex.split(line)

@@ -97,7 +97,8 @@ def execute(magic: str, parsed: ParsedCell, settings: Settings,
     except BaseException as exc:  # refused, or never sent: no task exists
         journal.update(row, status="REJECTED", error_code=getattr(exc, "code", None), error_message=str(exc))
         raise
-    journal.update(row, task_id=submission.task_id, status=submission.task_status, sent_at=submission.sent_at)
+    journal.update(row, task_id=submission.task_id, status=submission.task_status, sent_at=submission.sent_at,
+                   submit_request_id=submission.request_id)
     return follow(client, journal, row, settings, reporter, request=request)
 
 
@@ -155,13 +156,14 @@ def _reuse(entry: JournalEntry, request: VideoRequest | None, client: DashScopeC
     """Show, re-download, re-attach to or recover an earlier task instead of paying again."""
     if entry.status == "SUCCEEDED":
         if entry.file_exists():
-            reporter.note(f"Cached result from {_when(entry.created_at)} (task {entry.task_id}); "
-                          "nothing was sent. Add --force for a fresh, billed generation.")
+            reporter.finished("CACHED", f"Cached result from {_when(entry.created_at)} (task {entry.task_id}); "
+                              "nothing was sent. Add --force for a fresh, billed generation.")
             return _result_from_journal(entry, settings, cached=True)
         if entry.url_valid():
             reporter.note(f"The earlier video file is gone; downloading task {entry.task_id} again.")
-            return _deliver(client, journal, entry.id, client.get_task(entry.task_id or ""), settings, [])
+            return _deliver(client, journal, entry.id, client.get_task(entry.task_id or ""), settings, [], reporter)
         journal.update(entry.id, status="EXPIRED")
+        reporter.finished("EXPIRED", "the video file is gone and its URL has expired; see below")
         raise ResultExpiredError(
             f"task {entry.task_id} succeeded on {_when(entry.created_at)}, but its file is gone and its "
             "URL has expired (about 24 h), so the video cannot be recovered. Re-run with --force to "
@@ -214,7 +216,7 @@ def follow(client: DashScopeClient, journal: Journal, row: int, settings: Settin
         name = next((status for kind, status in TERMINAL_ERRORS if isinstance(exc, kind)), None)
         if name:
             journal.update(row, status=name, error_code=exc.code, error_message=exc.message)
-        reporter.finished(name or ("TIMEOUT" if isinstance(exc, PollTimeoutError) else "ERROR"), str(exc))
+        reporter.finished(name or ("TIMEOUT" if isinstance(exc, PollTimeoutError) else "ERROR"), "see below")
         raise
     return _deliver(client, journal, row, final, settings, timeline, reporter)
 
@@ -273,7 +275,16 @@ def _deliver(client: DashScopeClient, journal: Journal, row: int, final: dict[st
     task_id = entry.task_id or ""
     folder = output_folder(entry.magic, settings.output_dir)
     dest = video_path(folder, entry.prompt or task_id, task_id)
-    size, digest = client.download(url, dest)
+    try:
+        size, digest = client.download(url, dest)
+    except DashScopeError as exc:
+        expired = isinstance(exc, ResultExpiredError)
+        journal.update(row, status="EXPIRED" if expired else "SUCCEEDED", error_code=exc.code,
+                       error_message=exc.message)
+        exc.task_id = exc.task_id or task_id
+        if reporter is not None:
+            reporter.finished("EXPIRED" if expired else "ERROR", "the download failed; see below")
+        raise
     evidence = dest.with_suffix(".json")
     finished = time.time()
     write_evidence(evidence, {
@@ -283,7 +294,7 @@ def _deliver(client: DashScopeClient, journal: Journal, row: int, final: dict[st
         "endpoint": entry.base_url.rstrip("/") + entry.endpoint,
         "request": entry.request,
         "prompt": entry.prompt,
-        "request_ids": {"final_query": final.get("request_id")},
+        "request_ids": {"submit": entry.submit_request_id, "final_query": final.get("request_id")},
         "status_timeline": timeline,
         "final_response": final,
         "usage": usage,

@@ -28,7 +28,7 @@ LIVE = ("SUBMITTING", "PENDING", "RUNNING", "UNCLEAR")
 
 _COLUMNS = (
     "id", "request_hash", "task_id", "magic", "region", "base_url", "model", "endpoint", "prompt",
-    "request_json", "status", "created_at", "updated_at", "sent_at", "estimate_seconds",
+    "request_json", "status", "created_at", "updated_at", "sent_at", "submit_request_id", "estimate_seconds",
     "billable_seconds", "usage_json", "video_url", "url_expires_at", "video_path", "evidence_path",
     "error_code", "error_message", "session_id",
 )
@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS tasks (
     created_at REAL NOT NULL,
     updated_at REAL NOT NULL,
     sent_at REAL,
+    submit_request_id TEXT,
     estimate_seconds REAL NOT NULL DEFAULT 0,
     billable_seconds REAL,
     usage_json TEXT,
@@ -92,6 +93,7 @@ class JournalEntry:
     created_at: float
     updated_at: float
     sent_at: float | None
+    submit_request_id: str | None
     estimate_seconds: float
     billable_seconds: float | None
     usage_json: str | None
@@ -124,12 +126,28 @@ class Journal:
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = Path(path) if path else default_journal_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.executescript(_SCHEMA)
+        self._create()
+
+    def _create(self) -> None:
+        """Create the file once, even when several kernels start at the same moment.
+
+        Switching to WAL answers "locked" at once instead of waiting for the busy timeout,
+        so that one step is retried here; WAL then stays set in the file.
+        """
+        deadline = time.monotonic() + 30.0
+        while True:
+            try:
+                with closing(self._connect()) as db:
+                    db.execute("PRAGMA journal_mode=WAL")
+                    db.executescript(_SCHEMA)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA busy_timeout=30000")
         db.row_factory = sqlite3.Row
         return db
