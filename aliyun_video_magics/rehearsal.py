@@ -14,7 +14,7 @@ from .credentials import API_KEY_ENV
 _running: dict[str, Any] = {}
 
 
-def start(magics: Any, pending_seconds: float = 2.0, running_seconds: float = 4.0) -> str:
+def start(magics: Any, pending_seconds: float = 1.0, running_seconds: float = 2.0) -> str:
     """Start (once) and point ``magics`` at the emulator; returns what was done, for the user."""
     from .emulator import EMULATOR_API_KEY, Emulator
 
