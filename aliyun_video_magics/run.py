@@ -224,7 +224,7 @@ def follow(client: DashScopeClient, journal: Journal, row: int, settings: Settin
 def _try_cancel(client: DashScopeClient, task_id: str, reporter: Reporter) -> None:
     try:
         client.cancel(task_id)
-        reporter.note("Cancel sent; waiting for the service to confirm.")
+        reporter.note("Cancel requested: the task was still PENDING.")
     except CancelNotPossibleError:
         reporter.note("The task has started running and can no longer be cancelled; it keeps going.")
     reporter.cancel_handled()
