@@ -74,6 +74,16 @@ def _combo(label: str, **counts: tuple[int, int] | int) -> MediaRule:
 
 
 @dataclass(frozen=True)
+class MediaLimits:
+    """What a local input file may be (checked before upload; URLs are the service's to check)."""
+
+    max_mb: float
+    min_side: int | None = None  # pixels, images only
+    max_side: int | None = None
+    max_aspect: float | None = None  # longer side / shorter side, images only
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """Everything the request builder needs to know about one exact model name."""
 
@@ -100,6 +110,8 @@ class ModelSpec:
     rank: int = 0  # higher is newer; the default for a mode is the highest ranked row
     endpoint: str = VIDEO_SYNTHESIS
     slots: Mapping[str, str] = field(default_factory=dict)  # what the user gave -> API media slot
+    limits: Mapping[str, MediaLimits] = field(default_factory=dict)  # API media slot -> local file limits
+    frame_pixel_ratio: tuple[float, float] | None = None  # first/last frame pixel-count ratio bounds
     storyboard: bool = False  # Kling multi_shot / Wan 2.6 shot_type
     fps: int | None = None
     uncertain: str = ""  # which rules rest on a weak source
@@ -127,6 +139,15 @@ WAN27_MEDIA = {
 WAN_LEGACY_I2V_MEDIA = {"img_url": ("jpg", "jpeg", "png", "bmp", "webp"), "audio_url": AUDIO_TYPES}
 WAN_LEGACY_T2V_MEDIA = {"audio_url": AUDIO_TYPES}
 WAN_KF2V_MEDIA = {"first_frame_url": ("jpg", "jpeg", "png", "bmp", "webp"), "last_frame_url": ("jpg", "jpeg", "png", "bmp", "webp")}
+
+VIDU_LIMITS = {"image": MediaLimits(50, max_aspect=4.0), "video": MediaLimits(50)}  # seed 000
+_KLING_IMAGE = MediaLimits(10, min_side=300, max_side=8000)  # seed 002
+KLING_LIMITS = {"first_frame": _KLING_IMAGE, "last_frame": _KLING_IMAGE, "refer": _KLING_IMAGE,
+                "base": MediaLimits(200), "feature": MediaLimits(200)}
+_WAN27_IMAGE = MediaLimits(20, min_side=240, max_side=8000, max_aspect=8.0)  # seed 004
+WAN27_LIMITS = {"first_frame": _WAN27_IMAGE, "last_frame": _WAN27_IMAGE, "driving_audio": MediaLimits(15),
+                "first_clip": MediaLimits(100), "audio_url": MediaLimits(15)}
+WAN_LEGACY_LIMITS = {"img_url": MediaLimits(10, min_side=360, max_side=2000), "audio_url": MediaLimits(15)}  # §12.2
 
 # How what the user gives (first/last frame, reference image/video, a video, an audio track)
 # lands in each protocol. A slot ending in ``_url`` is an ``input`` field; others are
@@ -179,6 +200,8 @@ def _vidu(tier: str, mode: str, suffix: str, **rules: object) -> ModelSpec:
         rank=3 if q3 else 2,
         fps=24,
         media_types=VIDU_IMAGE,
+        limits=VIDU_LIMITS,
+        frame_pixel_ratio=(0.8, 1.25) if mode == "start-end" else None,
     )
     base.update(rules)
     return ModelSpec(**base)  # type: ignore[arg-type]
@@ -190,7 +213,7 @@ def _kling(name: str, short: str, media: tuple[MediaRule, ...], slots: Mapping[s
         name=name, magic="kling", mode="kling", protocol="media", regions=BEIJING, durations=(3, 15),
         default_duration=5, resolutions=("720P", "1080P"), ratios=("16:9", "9:16", "1:1"),
         ratio_field="aspect_ratio", audio="flag", prompt_max=2500, negative_max=2500, media=media,
-        media_types=KLING_MEDIA, slots=slots, short=short, rank=rank, storyboard=True,
+        media_types=KLING_MEDIA, slots=slots, limits=KLING_LIMITS, short=short, rank=rank, storyboard=True,
         uncertain="negative prompt limit (not documented; assumed as the prompt's)",
     )
 
@@ -209,6 +232,7 @@ def _wan_legacy(name: str, mode: str, **rules: object) -> ModelSpec:
         prompt_extend=True,
         media_types=WAN_LEGACY_T2V_MEDIA if mode == "t2v" else WAN_LEGACY_I2V_MEDIA,
         slots=WAN_T2V_SLOTS if mode == "t2v" else WAN_LEGACY_I2V_SLOTS,
+        limits=WAN_LEGACY_LIMITS,
     )
     base.update(rules)
     return ModelSpec(**base)  # type: ignore[arg-type]
@@ -248,6 +272,7 @@ MODELS: tuple[ModelSpec, ...] = (
         name="wan2.7-i2v", magic="wan", mode="i2v", protocol="media", regions=BEIJING_SINGAPORE,
         durations=(2, 15), default_duration=5, resolutions=("720P", "1080P"), prompt_max=5000,
         negative_max=500, prompt_extend=True, media=WAN27_I2V_COMBOS, media_types=WAN27_MEDIA, slots=WAN27_I2V_SLOTS, rank=27,
+        limits=WAN27_LIMITS,
     ),
     ModelSpec(
         name="wan2.7-t2v", magic="wan", mode="t2v", protocol="media", regions=BEIJING_SINGAPORE,
@@ -255,7 +280,7 @@ MODELS: tuple[ModelSpec, ...] = (
         ratios=("16:9", "9:16", "1:1", "4:3", "3:4"), ratio_field="ratio", audio="dub", prompt_max=5000,
         negative_max=500, prompt_required=True, prompt_extend=True, media_types=WAN_LEGACY_T2V_MEDIA, rank=27,
         media=T2V_AUDIO_TRACK,
-        slots=WAN_T2V_SLOTS,
+        slots=WAN_T2V_SLOTS, limits=WAN27_LIMITS,
         uncertain="from the official text-to-video page (Jun 2026), not the seeds",
     ),
     # ---- Wan 2.1-2.6, legacy protocol (seed 003, API reference §12.1-12.3) ----

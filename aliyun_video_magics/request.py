@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from . import catalog
-from .catalog import ModelSpec
+from .catalog import MediaLimits, ModelSpec
 from .cell import ParsedCell
 from .errors import VideoUsageError
+from .media import image_size
 
 SEED_MAX = 2147483647
 MAX_SHOTS = 6  # Kling storyboard; third-party docs say up to 6 shots (uncertain)
@@ -285,6 +286,9 @@ def _check_media(model: ModelSpec, media: list[MediaInput]) -> dict[str, int]:
         if item.is_local and not item.extension:
             raise _fail(f"{item.option} {item.source!r}: cannot tell the file type; "
                         f"{model.name} takes {_one_of(allowed)} for {slot}")
+        if item.is_local and slot in model.limits:
+            _check_local_file(model, item, slot, model.limits[slot])
+    _check_frame_pair(model, media)
     if not counts and model.mode in ("t2v", "kling"):
         return counts
     if not any(rule.accepts(counts) for rule in model.media):
@@ -292,6 +296,43 @@ def _check_media(model: ModelSpec, media: list[MediaInput]) -> dict[str, int]:
         allowed = "; ".join(rule.label for rule in model.media) or "no input media"
         raise _fail(f"{model.name} got {given}; it takes {allowed}")
     return counts
+
+
+def _check_local_file(model: ModelSpec, item: MediaInput, slot: str, limits: MediaLimits) -> None:
+    """File size, and for images pixel sides and aspect ratio, as the source documents limit them."""
+    megabytes = os.path.getsize(item.source) / (1024 * 1024)
+    if megabytes > limits.max_mb:
+        raise _fail(f"{item.option} {item.source!r} is {megabytes:.1f} MB; {model.name} takes at most "
+                    f"{limits.max_mb:g} MB for {slot}")
+    if item.extension not in catalog.IMAGE_TYPES:
+        return
+    size = image_size(item.source)
+    if size is None:
+        raise _fail(f"{item.option} {item.source!r} is not a readable {item.extension.upper()} image")
+    width, height = size
+    short_side, long_side = sorted(size)
+    if limits.min_side and short_side < limits.min_side or limits.max_side and long_side > limits.max_side:
+        raise _fail(f"{item.option} {item.source!r} is {width}x{height} px; {model.name} takes sides of "
+                    f"{limits.min_side or 1} to {limits.max_side or 'any'} px")
+    if limits.max_aspect and long_side / max(short_side, 1) > limits.max_aspect:
+        raise _fail(f"{item.option} {item.source!r} is {width}x{height} px; {model.name} takes aspect ratios "
+                    f"from 1:{limits.max_aspect:g} to {limits.max_aspect:g}:1")
+
+
+def _check_frame_pair(model: ModelSpec, media: list[MediaInput]) -> None:
+    """Vidu start-end: the first and last frame's pixel counts must be close (ratio 0.8-1.25)."""
+    frames = {m.role: m for m in media if m.role in ("first", "last") and m.is_local}
+    if model.frame_pixel_ratio is None or len(frames) < 2:
+        return
+    sizes = [image_size(frames[role].source) for role in ("first", "last")]
+    if None in sizes:
+        return
+    (w1, h1), (w2, h2) = sizes  # type: ignore[misc]
+    ratio = (w1 * h1) / max(w2 * h2, 1)
+    low, high = model.frame_pixel_ratio
+    if not low <= ratio <= high:
+        raise _fail(f"the first frame ({w1}x{h1}) and last frame ({w2}x{h2}) differ too much in size: "
+                    f"{model.name} needs their pixel-count ratio between {low:g} and {high:g} (it is {ratio:.2f})")
 
 
 def _check_range(option: str, value: int, lo: int, hi: int, model: ModelSpec, unit: str = "") -> None:

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import socket
-import struct
 import time
-import zlib
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,6 +35,7 @@ from aliyun_video_magics.errors import (
 )
 from aliyun_video_magics.polling import TaskHint
 from aliyun_video_magics.transport import RetryPolicy
+from images import png_bytes
 
 T2V = {"model": "wan2.6-t2v", "input": {"prompt": "a cat"}, "parameters": {"size": "1280*720", "duration": 5}}
 VIDU = {"model": "vidu/viduq3-turbo_text2video", "input": {"prompt": "a cat"}, "parameters": {"resolution": "540P", "duration": 5}}
@@ -86,16 +85,6 @@ def client(emu: Emulator, backoffs: list[float]) -> Iterator[DashScopeClient]:
 
 def finished(client: DashScopeClient, payload: dict[str, Any] = T2V) -> dict[str, Any]:
     return client.wait(client.submit(payload).task_id, hint=HINT, sleep=FAST.sleep, clock=FAST.clock)
-
-
-def png_bytes() -> bytes:
-    """A valid 1x1 PNG, written by hand so the test needs no image library."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b"")
 
 
 def form_field_names(body: bytes) -> list[str]:

@@ -20,6 +20,7 @@ import pytest
 from aliyun_video_magics import catalog
 from aliyun_video_magics.cell import parse_cell
 from aliyun_video_magics.errors import VideoUsageError
+from images import png_bytes
 from aliyun_video_magics.request import VideoRequest, build_request
 
 VIDEO_SYNTHESIS = "/services/aigc/video-generation/video-synthesis"
@@ -757,7 +758,7 @@ def test_request_properties():
 
 def test_local_files_stay_paths_until_upload(tmp_path: Path):
     image = tmp_path / "cat.png"
-    image.write_bytes(b"\x89PNG fake")
+    image.write_bytes(png_bytes(400, 400))
     request = build("vidu", f"--image {image}")
     assert request.local_files == [str(image)]
     assert request.payload["input"]["media"] == [{"type": "image", "url": str(image)}]
@@ -967,7 +968,7 @@ INVALID: list[Bad] = [
 
 @pytest.fixture
 def media_dir(tmp_path: Path) -> Path:
-    (tmp_path / "cat.png").write_bytes(b"\x89PNG\r\n\x1a\n fake")
+    (tmp_path / "cat.png").write_bytes(png_bytes(400, 400))
     (tmp_path / "notes.txt").write_text("not an image")
     (tmp_path / "noext").write_bytes(b"\x89PNG")
     (tmp_path / "anim.gif").write_bytes(b"GIF89a")
@@ -1092,27 +1093,27 @@ def test_local_file_is_hashed_by_content(tmp_path: Path):
     second = tmp_path / "two" / "kitten.png"
     first.parent.mkdir()
     second.parent.mkdir()
-    first.write_bytes(b"\x89PNG same bytes")
-    second.write_bytes(b"\x89PNG same bytes")
+    first.write_bytes(png_bytes(400, 400, b"same"))
+    second.write_bytes(png_bytes(400, 400, b"same"))
     a = build("vidu", f"--image {first}", "A cat")
     b = build("vidu", f"--image {second}", "A cat")
     assert a.payload != b.payload
     assert a.request_hash() == b.request_hash()
     assert str(first) not in str(a.canonical())
     before = a.request_hash()
-    first.write_bytes(b"\x89PNG other bytes")
+    first.write_bytes(png_bytes(400, 400, b"other"))
     assert a.request_hash() != before
     assert a.request_hash() != b.request_hash()
 
 
 def test_local_file_and_url_hash_differently(tmp_path: Path):
     image = tmp_path / "cat.png"
-    image.write_bytes(b"\x89PNG")
+    image.write_bytes(png_bytes(400, 400))
     assert build("vidu", f"--image {image}").request_hash() != build("vidu", f"--image {IMG}").request_hash()
 
 
 def test_home_relative_local_file_can_be_hashed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("HOME", str(tmp_path))
-    (tmp_path / "cat.png").write_bytes(b"\x89PNG")
+    (tmp_path / "cat.png").write_bytes(png_bytes(400, 400))
     request = build("vidu", "--image ~/cat.png", "A cat")
     assert len(request.request_hash()) == 64
