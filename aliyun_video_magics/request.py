@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import keyword
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -564,10 +565,13 @@ def build_request(magic: str, parsed: ParsedCell, *, region: str = "cn-beijing",
     payload: dict[str, Any] = {"model": model.name, "input": input_fields}
     if params:
         payload["parameters"] = params
+    out = options.get("out")
+    if out is not None and (not out.isidentifier() or keyword.iskeyword(out)):
+        raise _fail(f"-o {out!r}: give a Python variable name, e.g. -o clip")
     if options.get("timeout") is not None and options["timeout"] <= 0:
         raise _fail(f"--timeout {options['timeout']}: give a number of seconds above 0")
     return VideoRequest(
         magic=magic, model=model, region=region, prompt=prompt, payload=payload, media=media,
-        dry_run=bool(options.get("dry-run")), force=bool(options.get("force")), out=options.get("out"),
+        dry_run=bool(options.get("dry-run")), force=bool(options.get("force")), out=out,
         timeout=options.get("timeout"), notes=notes,
     )

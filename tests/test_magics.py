@@ -71,6 +71,8 @@ def test_bad_input_is_one_usage_error_and_nothing_is_sent(shell: InteractiveShel
         shell.run_cell_magic("vidu", "--duration 50", "x")
     with pytest.raises(UsageError, match="did you mean --ratio"):
         shell.run_cell_magic("wan", "--rato 16:9", "x")
+    with pytest.raises(UsageError, match="give a Python variable name"):
+        shell.run_cell_magic("wan", "-o 2clips", "x")
     assert emulator.requests == []
 
 
