@@ -115,10 +115,21 @@ def fetch(task_id: str, settings: Settings, reporter: Reporter | None = None) ->
     client = _client(settings.region, settings)
     row = journal.add(
         request_hash=f"fetch:{task_id}", magic="fetch", region=settings.region, base_url=client.base_url,
-        model="(fetched by id)", endpoint="", prompt="", request={}, status="PENDING", estimate_seconds=0,
-        task_id=task_id,
+        model=_listed_model(client, task_id), endpoint="", prompt="", request={}, status="PENDING",
+        estimate_seconds=0, task_id=task_id,
     )
     return follow(client, journal, row, settings, reporter)
+
+
+def _listed_model(client: DashScopeClient, task_id: str) -> str:
+    """The model of a task this journal never saw, from the account's task list (last 24 h)."""
+    now = time.time()
+    try:
+        listing = client.list_tasks(start=now - URL_LIFETIME_SECONDS + 60, end=now, page_size=50)
+    except DashScopeError:
+        return "(fetched by id)"
+    found = [item for item in listing.get("data", []) if item.get("task_id") == task_id]
+    return str(found[0].get("model_name") or "(fetched by id)") if found else "(fetched by id)"
 
 
 def cancel(task_id: str, settings: Settings) -> str:

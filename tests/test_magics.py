@@ -112,3 +112,14 @@ def test_video_subcommands(shell: InteractiveShell, emulator: Emulator) -> None:
     assert "SUCCEEDED" in tasks and "a red kite" in tasks
     usage = repr(shell.run_line_magic("video", "usage"))
     assert "vidu/viduq3-turbo_text2video" in usage and "4" in usage
+
+
+def test_fetch_attaches_to_a_task_submitted_elsewhere(shell: InteractiveShell, emulator: Emulator) -> None:
+    from aliyun_video_magics.client import DashScopeClient
+
+    other = DashScopeClient(base_url=emulator.base_url, api_key=EMULATOR_API_KEY)
+    task_id = other.submit({"model": "wan2.6-t2v", "input": {"prompt": "made elsewhere"}}).task_id
+    result = shell.run_line_magic("video", f"fetch {task_id} -o fetched")
+    assert isinstance(result, VideoResult) and shell.user_ns["fetched"] is result
+    assert result.task_id == task_id and result.model == "wan2.6-t2v"
+    assert result.path.is_file() and "/fetch/videos/" in result.path.as_posix()
