@@ -123,3 +123,23 @@ def test_fetch_attaches_to_a_task_submitted_elsewhere(shell: InteractiveShell, e
     assert isinstance(result, VideoResult) and shell.user_ns["fetched"] is result
     assert result.task_id == task_id and result.model == "wan2.6-t2v"
     assert result.path.is_file() and "/fetch/videos/" in result.path.as_posix()
+
+
+def test_video_cancel_pending_then_refused_once_running(shell: InteractiveShell, emulator: Emulator) -> None:
+    from aliyun_video_magics.client import DashScopeClient
+
+    other = DashScopeClient(base_url=emulator.base_url, api_key=EMULATOR_API_KEY)
+    emulator.next_tasks(pending_seconds=30)
+    waiting = other.submit({"model": "wan2.6-t2v", "input": {"prompt": "still queued"}}).task_id
+    with capture_output() as out:
+        shell.run_line_magic("video", f"cancel {waiting}")
+    assert f"task {waiting} cancelled" in out.stdout
+    assert emulator.tasks[waiting].status == "CANCELED"
+
+    emulator.next_tasks(pending_seconds=0, running_seconds=30)
+    running = other.submit({"model": "wan2.6-t2v", "input": {"prompt": "already running"}}).task_id
+    with capture_output() as out:
+        shell.run_line_magic("video", f"cancel {running}")
+    shown = " ".join(str(o.data) for o in out.outputs)
+    assert "Cancel refused" in shown and "can no longer be cancelled" in shown
+    assert emulator.tasks[running].status == "RUNNING"
